@@ -336,10 +336,10 @@ public final class HttpSource implements Source, Acknowledger {
         }
 
         /**
-         * The bytes all bodies held may take at once, read or being read (a quarter of the heap by default, shared by every
-         * HTTP source of the process that sets none of its own): beyond it 503 at once. A body counts its Content-Length
-         * ({@code maxBodyBytes} while read chunked): slow senders at the limit, needing no valid signature, ran the heap out.
-         * Answers count while written, at most half of it (past it, compact): slow readers of big answers held it all.
+         * The bytes bodies and answers hold at once (a quarter of the heap by default, shared by every HTTP source that
+         * sets none): beyond it 503 at once — slow senders at the limit, needing no valid signature, ran the heap out. A
+         * body counts its Content-Length ({@code maxBodyBytes} while chunked) until its answer is made and its events are
+         * settled; an answer while written, at most half of it in all (past it, compact): slow readers held it all.
          */
         public Builder maxUploadBytes(long bytes) {
             if (bytes < 1024) {

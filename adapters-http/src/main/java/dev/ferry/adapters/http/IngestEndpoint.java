@@ -199,17 +199,18 @@ final class IngestEndpoint {
         }
         // the body is read before a processing permit is taken, within the uploads' bounds (see Uploads) and readTimeout:
         // a slow client holds no permit. A body refused for its size is drained under the same bounds. Its bytes stay
-        // counted until the request is answered: given back once read, the bodies waiting for their answer (up to
+        // counted until its answer is made: given back once read, the bodies waiting for their answer (up to
         // responseTimeout) were held outside any bound — 256 of 8 MiB are 2 GiB, on every instance behind the balancer
         long declared = ex.getRequestHeaders().getFirst("Content-Length") == null ? -1
                 : parseLong(ex.getRequestHeaders().getFirst("Content-Length"));
+        Runnable writing = deadline::writing; // made before anything is taken or queued: after, its throw was a bare 500
         int upload = uploads.take(declared);
         if (upload < 0) { // not drained: a slow sender would hold a thread the bounds are there to keep (past 64 KiB, a reset)
             refuse(ex, deadline, 503, RETRY_AND_CLOSE, (upload == Uploads.TOO_MANY ? "too many requests being received at "
                     + "once (" + uploads.maxUploads() + ")" : "too many bytes being received at once") + "; try again shortly");
             return;
         }
-        Uploads.Held held = null; // what the body takes once read, until its request is answered and its events settled
+        Uploads.Held held = null; // what the body takes once read, until its answer is made and its events are settled
         byte[] body;
         try {
             if (declared > maxBodyBytes) {
@@ -234,23 +235,29 @@ final class IngestEndpoint {
         } catch (IndexOutOfBoundsException badChunk) {
             // the JDK's chunked reader takes a chunk size of 2^31 or more for a negative one (and throws this): a
             // malformed request, answered 400 with the connection closed, as nothing after it can be trusted
-            refused(ex, 400, Map.of("Connection", "close"), "malformed chunked body: a chunk size over 2 GB");
+            refusal(400, Map.of("Connection", "close"), "malformed chunked body: a chunk size over 2 GB")
+                    .send(ex, () -> { });
             throw new AbandonedRequest("malformed chunked body");
         } finally {
             if (held == null) {
                 uploads.release(upload); // not read to its end: refused for its size, malformed, late, or its client gone
             }
         }
+        IngestReply reply;
         try {
-            handleBody(ex, deadline, signed, body, held);
+            reply = handleBody(ex, deadline, signed, body, held);
+            body = null; // the answer is written without it, nor its events' payloads (IngestReply lets go of them)
         } finally {
-            held.release(); // answered, its client gone, timed out, or given back at the stop (its events may hold on)
+            // let go of before the answer is written: a slow reader of a big one kept its body counted for minutes, five
+            // of them most of the budget, and uploads were answered 503. Its events hold on until settled (HeldByEvents)
+            held.release();
         }
+        reply.send(ex, writing); // an answer to queued events held in the byte budget until written, never a bare 500
     }
 
-    /** A request whose body is read: its signature checked, its events handed over, and its answer sent. */
-    private void handleBody(HttpExchange ex, ReadDeadlines.Deadline deadline, IngestSignatures.Signed signed, byte[] body,
-                            Uploads.Held held) throws IOException {
+    /** A request whose body is read: its signature checked, its events handed over; its answer, to write once let go of. */
+    private IngestReply handleBody(HttpExchange ex, ReadDeadlines.Deadline deadline, IngestSignatures.Signed signed,
+                                   byte[] body, Uploads.Held held) throws IOException {
         if (!deadline.done()) {
             late(deadline);
         }
@@ -258,16 +265,14 @@ final class IngestEndpoint {
             var refusal = signatures.refusal(ex, hmac, signed, body);
             if (refusal != null) {
                 refusals.count(refusal.status(), "signature refused");
-                respond(ex, refusal.status(), refusal.headers(), refusal.json());
-                return;
+                return IngestReply.of(refusal);
             }
         }
         Runnable notTaken = () -> signatures.forget(signed); // refused with nothing taken: the same bytes may come again
         var split = JsonItems.split(body, maxEventsPerRequest);
         if (split instanceof JsonItems.Split.Invalid invalid) {
             notTaken.run();
-            refused(ex, 400, Map.of(), invalid.reason());
-            return;
+            return refusal(400, Map.of(), invalid.reason());
         }
         var items = (JsonItems.Split.Items) split;
         String[] dedups;
@@ -276,23 +281,18 @@ final class IngestEndpoint {
                     signed == null ? null : signed.mac(), items);
         } catch (IllegalArgumentException identical) {
             notTaken.run();
-            refused(ex, 400, Map.of(), identical.getMessage());
-            return;
+            return refusal(400, Map.of(), identical.getMessage());
         }
-        Runnable writing = deadline::writing; // made before any event is queued: after, its throw was a bare 500
         if (!requests.tryAcquire()) {
             notTaken.run();
-            refused(ex, 429, Map.of("Retry-After", "1"), "too many requests at once");
-            return;
+            return refusal(429, Map.of("Retry-After", "1"), "too many requests at once");
         }
-        IngestReply reply;
         try {
             var told = unheard.answer(dedups, items); // null but for a resend of a dead letter its request never heard
-            reply = told != null ? IngestReply.of(told) : handOver(ex, items, dedups, held, notTaken);
+            return told != null ? IngestReply.of(told) : handOver(ex, items, dedups, held, notTaken);
         } finally {
             requests.release();
         }
-        reply.send(ex, writing); // an answer to queued events held in the byte budget until written, never a bare 500
     }
 
     /**
@@ -315,13 +315,13 @@ final class IngestEndpoint {
         if (!deadline.answering()) {
             late(deadline);
         }
-        refused(ex, status, headers, reason);
+        refusal(status, headers, reason).send(ex, () -> { });
     }
 
-    /** Answers a refusal, counted ({@link HttpRefusals}). */
-    private void refused(HttpExchange ex, int status, Map<String, String> headers, String reason) throws IOException {
+    /** A refusal, counted ({@link HttpRefusals}), to be answered. */
+    private IngestReply refusal(int status, Map<String, String> headers, String reason) {
         refusals.count(status, reason);
-        respond(ex, status, headers, error(reason));
+        return IngestReply.of(new Answer(status, headers, error(reason)));
     }
 
     /** Not read within readTimeout: its 408 sent (or given up) and counted by the deadline, its connection closed. */

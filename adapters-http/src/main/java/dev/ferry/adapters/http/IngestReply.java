@@ -12,8 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What a request that took a processing permit is answered, written once the permit is given back: an answer made
- * whole (a refusal), or the answer to a request whose events were queued.
+ * What a request is answered, written once its processing permit (if it took one) and its body are let go of: an
+ * answer made whole (a refusal), or the answer to a request whose events were queued.
  *
  * <p>That answer is built while the permit is held (at most {@code maxConcurrentRequests} built at once), then its
  * bytes count in the uploads' byte budget until written ({@link Uploads#answering}): held outside it, a batch's answer
@@ -26,6 +26,11 @@ import org.slf4j.LoggerFactory;
  * error" read as "not handled", and a client's retry without a key ran every event again, under new ids. The client
  * is told what its events came to instead, or, failing that, that they may have been handled. One reply a request,
  * on its own thread.
+ *
+ * <p>Built, it holds nothing of its request: what the events came to, sent should the answer not be, is made then (a
+ * few hundred bytes), so the body and the events' payloads are let go of, and the body's bytes given back, before
+ * the answer is written. Kept for the counts, the request held them for as long as a slow client read its answer:
+ * five readers of 400 KB answers kept 5 MB of bodies counted, and uploads were answered 503.
  */
 final class IngestReply {
 
@@ -35,10 +40,10 @@ final class IngestReply {
     private final Answer made;
     private final Uploads uploads;
     private final String source;
-    private IngestRequest request;
-    private boolean closing;
     /** The answer to write; null when it could not be built, then what the events came to is written instead. */
     private Encoded answer;
+    /** What the events came to, made as the answer is: written in its place; null when not even it could be made. */
+    private Encoded counts;
     /** The answer's bytes in the budget, given back once it is written; null for none. */
     private Uploads.Held charged;
 
@@ -63,12 +68,11 @@ final class IngestReply {
 
     /**
      * The answer to {@code request}, whose events were queued and are settled (or were waited for long enough), built
-     * and counted in the byte budget; or compact, or the counts, when it does not fit. Never throws: what does is
-     * logged, and the counts are built again when the reply is sent.
+     * and counted in the byte budget; or compact, or the counts, when it does not fit. And the counts to send in its
+     * place, should it not be made or written; the request is not kept. Never throws: what does is logged, and the
+     * counts are sent instead — or, when not even they were made, that the events may have been handled.
      */
     void build(IngestRequest request, boolean batch, boolean closing, Duration responseTimeout) {
-        this.request = request;
-        this.closing = closing;
         try {
             var built = IngestAnswers.encoded(request, closing, responseTimeout);
             // its buffer, not its length: the buffer grows by doubling, and charged the length an answer held up to
@@ -77,7 +81,7 @@ final class IngestReply {
             if (charged == null) {
                 int length = built.length();
                 built = null; // let go of before the compact one is built: both at once are what the budget bounds
-                built = fitted(length);
+                built = fitted(request, closing, length);
             }
             answer = built;
             if (!batch && answer.status() != 200) {
@@ -86,6 +90,11 @@ final class IngestReply {
         } catch (Throwable t) {
             failed(t, "its status and counts are sent"); // answer is set last: set, the log threw, and it is sent
         }
+        try {
+            counts = IngestAnswers.counts(request, closing, IngestAnswers.NOT_MADE);
+        } catch (Throwable t) {
+            failed(t, "should its answer not be written, a 500 says they may have been handled");
+        }
     }
 
     /**
@@ -93,10 +102,11 @@ final class IngestReply {
      * counts. Either says which events may have run, as the whole one does: a slow handler's events, unsettled at the
      * response timeout, hold the budget, so it is full just when the answer would tell them "may still be handled".
      */
-    private Encoded fitted(int fullLength) {
+    private Encoded fitted(IngestRequest request, boolean closing, int fullLength) {
         var compact = IngestAnswers.compact(request, closing, fullLength);
-        charged = uploads.answering(compact.bytes().length); // the least budget holds it beside a body at the limit
-        // the counts are not charged: 300 bytes at most, less than the KiB at least that its body holds until then
+        // the least budget holds it beside a body at the limit; whole answers leave it room in their share
+        charged = uploads.answeringCompact(compact.bytes().length);
+        // not charged: the counts are 300 bytes at most, taken into the socket's buffer at once, however slow a client
         return charged != null ? compact : IngestAnswers.counts(request, closing, IngestAnswers.NO_ROOM);
     }
 
@@ -117,7 +127,7 @@ final class IngestReply {
                 } catch (IOException | UncheckedIOException gone) {
                     throw gone;
                 } catch (Throwable t) {
-                    answer = null; // let go of before the counts are built
+                    answer = null; // let go of: the counts are written instead
                     failed(t, "its status and counts are sent");
                 }
             }
@@ -129,22 +139,28 @@ final class IngestReply {
         }
     }
 
-    /** What the events came to, in place of the answer that could not be made or sent; failing that, the 500 that says so. */
+    /**
+     * What the events came to, in place of the answer that could not be made or sent; failing that (or when not even
+     * they were made, or the reply never built), the 500 that says they may have been handled.
+     */
     private void sendCounts(HttpExchange ex, Runnable eachChunk) throws IOException {
         try {
-            respond(ex, IngestAnswers.counts(request, closing, IngestAnswers.NOT_MADE), eachChunk);
+            if (counts != null) {
+                respond(ex, counts, eachChunk);
+                return;
+            }
         } catch (IOException | UncheckedIOException gone) {
             throw gone;
         } catch (Throwable t) {
             failed(t, "answered 500: they may have been handled");
-            try {
-                respond(ex, IngestAnswers.MAY_HAVE_BEEN_HANDLED, eachChunk);
-            } catch (IOException | UncheckedIOException gone) {
-                throw gone;
-            } catch (Throwable unsaid) {
-                // thrown on, the endpoint answered 500 "internal error": the connection closes unanswered instead
-                throw new IOException("the answer to a request whose events were queued could not be written", unsaid);
-            }
+        }
+        try {
+            respond(ex, IngestAnswers.MAY_HAVE_BEEN_HANDLED, eachChunk);
+        } catch (IOException | UncheckedIOException gone) {
+            throw gone;
+        } catch (Throwable unsaid) {
+            // thrown on, the endpoint answered 500 "internal error": the connection closes unanswered instead
+            throw new IOException("the answer to a request whose events were queued could not be written", unsaid);
         }
     }
 

@@ -6,11 +6,13 @@ import java.util.concurrent.Semaphore;
  * The bodies being read at once: at most {@code maxUploads} of them; and the bodies held at once, read
  * or being read, at most {@code maxUploadBytes} between them — each counting what its
  * {@code Content-Length} says, or {@code maxBodyBytes} while it is read when it is chunked, until its
- * request is answered. A request that finds no room is answered 503 at once: slow senders (who need no
- * valid signature to send a body) cannot hold more than that, nor can requests waiting for their
- * answer (the bytes of 256 bodies of 8 MiB each, given back once read, took a heap of 768 MiB down).
+ * request's answer is made (and its events are settled). A request that finds no room is answered 503 at
+ * once: slow senders (who need no valid signature to send a body) cannot hold more than that, nor can
+ * requests waiting for their answer (the bytes of 256 bodies of 8 MiB each, given back once read, took a
+ * heap of 768 MiB down).
  * The answers of requests whose events were queued count here too while they are written ({@link #answering}), at
- * most half the budget between them: bodies always have the rest.
+ * most half the budget between them: bodies always have the rest. Whole answers leave room in that half for a compact
+ * one, so a request still gets each event's status when they have filled it.
  */
 final class Uploads {
 
@@ -25,6 +27,8 @@ final class Uploads {
     private final Semaphore kib;
     /** The KiB of {@link #kib} that answers may hold at once, taken from both ({@link #answering}). */
     private final Semaphore answers;
+    /** The KiB a whole answer leaves free in {@link #answers}: the compact answer to the largest request (or none). */
+    private final int roomLeftForACompactAnswer;
 
     /** The bytes the default leaves to bodies: a quarter of the heap, for every source that did not set its own. */
     static final long SHARED_BUDGET = Runtime.getRuntime().maxMemory() / 4;
@@ -62,15 +66,23 @@ final class Uploads {
         // the answers' share is never less than that compact answer as answering charges it: at the least budget half
         // is less, and a lone batch was answered its counts again
         int leastShare = kib(compact + 1024); // its bytes / 1024 + 1, bounded as kib is: past an int, no room at all
-        if (maxUploadBytes < 0 && SHARED_BUDGET >= leastBudget && kib(SHARED_BUDGET) / 2 >= leastShare) {
+        int share;
+        if (maxUploadBytes < 0 && SHARED_BUDGET >= leastBudget) {
             this.kib = shared;
-            this.answers = shared == SHARED ? SHARED_ANSWERS
-                    : new Semaphore(Math.max(shared.availablePermits() / 2, leastShare)); // a test's budget: half of it
+            int half = (shared == SHARED ? kib(SHARED_BUDGET) : shared.availablePermits()) / 2; // a test's: half of it
+            share = Math.max(half, leastShare);
+            // a share of its own when that half is less than one compact answer, the budget still the shared one: given
+            // a budget of its own too, such a source took a whole quarter of the heap beside the one the others share
+            this.answers = shared == SHARED && half >= leastShare ? SHARED_ANSWERS : new Semaphore(share);
         } else {
             int budget = kib(Math.max(maxUploadBytes < 0 ? SHARED_BUDGET : maxUploadBytes, leastBudget));
             this.kib = new Semaphore(budget);
-            this.answers = new Semaphore(Math.max(budget / 2, leastShare));
+            share = Math.max(budget / 2, leastShare);
+            this.answers = new Semaphore(share);
         }
+        // but a share of that compact answer alone (the least budget) has no room beside it: there an answer that fits
+        // goes whole, as it did, rather than every answer compact
+        this.roomLeftForACompactAnswer = share > leastShare ? leastShare : 0;
     }
 
     /** The shared default's KiB not taken now (a test's look). */
@@ -121,8 +133,9 @@ final class Uploads {
     }
 
     /**
-     * A read body's bytes, given back once whoever holds them has let go: its request, when answered (or given up
-     * on), and the events made of it, once all are settled — a response timeout answers while they wait in hand.
+     * A read body's bytes, given back once whoever holds them has let go: its request, once its answer is made (not
+     * written: a slow reader of a big answer held its body for minutes, five of them most of the budget) or it is given
+     * up on, and the events made of it, once all are settled — a response timeout answers while they wait in hand.
      * Or an answer's bytes ({@link #answering}), held by its request alone until written, in the budget and in the
      * answers' share of it.
      */
@@ -153,29 +166,45 @@ final class Uploads {
     }
 
     /**
-     * Room for an answer of {@code bytes} in the same budget as the bodies, held until it is written (given back by
-     * its {@link Held#release}), or null when it does not fit: then a smaller one is sent. Held outside the budget, a
-     * batch's answer (a megabyte of ids, eight of reject reasons) stayed in memory for as long as its client did not
-     * read it, and nothing bounded how many clients did that.
+     * Room for a whole answer of {@code bytes} in the same budget as the bodies, held until it is written (given back
+     * by its {@link Held#release}), or null when it does not fit: then a compact one is sent
+     * ({@link #answeringCompact}). Held outside the budget, a batch's answer (a megabyte of ids, eight of reject
+     * reasons) stayed in memory for as long as its client did not read it, and nothing bounded how many clients did
+     * that.
      *
      * <p>And within the answers' share, half the budget (or the compact answer to the largest request, when that is
      * more). Each 64 KiB of an answer may take {@code readTimeout} to be read, so a slow but steady reader holds twice
      * its answer's length for minutes: a handful of them held the whole budget, and every upload was answered 503
      * while none was being read. Cutting such readers sooner is no mend: a cut answer to events that ran is sent
      * again by a client without a key, and they run twice.
+     *
+     * <p>A whole answer takes from the share only while the compact answer to the largest request still fits beside
+     * it (but in a share of no more than that, at the least budget): whole answers filled the share, and a later
+     * request's compact one was refused too: its client told only its counts, no results[], half the budget idle.
      */
     Held answering(int bytes) {
+        return answering(bytes, roomLeftForACompactAnswer);
+    }
+
+    /** Room for a compact answer of {@code bytes}, as {@link #answering}: the room whole answers leave it, too. */
+    Held answeringCompact(int bytes) {
+        return answering(bytes, 0);
+    }
+
+    /** Room for an answer of {@code bytes} that leaves {@code leftFree} KiB of the share free, or null. */
+    private Held answering(int bytes, int leftFree) {
         var held = new Held(bytes / 1024 + 1, true); // made first: should it throw (an OutOfMemoryError), nothing was taken
-        if (!answers.tryAcquire(held.kept)) {
+        int room = (int) Math.min(Integer.MAX_VALUE, (long) held.kept + leftFree); // past an int: no room at all
+        if (!answers.tryAcquire(room)) {
             return null;
         }
         boolean taken = false;
         try {
             taken = kib.tryAcquire(held.kept);
         } finally {
-            if (!taken) { // no room in the budget, or a throw between the two: the share given back, nothing held
-                answers.release(held.kept);
-            }
+            // what was left free given back at once (it only had to be there), and the rest when there is no room in
+            // the budget, or on a throw between the two: nothing held
+            answers.release(taken ? room - held.kept : room);
         }
         return taken ? held : null;
     }

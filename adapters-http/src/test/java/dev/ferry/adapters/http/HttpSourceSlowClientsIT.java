@@ -371,6 +371,72 @@ class HttpSourceSlowClientsIT extends IngestEndpointFixture {
                 .startsWith("HTTP/1.1 422").contains("\"omitted\":\"each event's id and reason").doesNotContain("rrrr");
     }
 
+    @Test // a review of round 51: a request let go of its body only once its answer was written, and the reply held its
+          // events' payloads for the counts it might send instead: a slow reader of a big answer kept its body counted
+          // for as long as it read, beside the answer — five readers of 400 KB answers held 7.3 MB of a budget of 8.2
+    void aSlowReaderOfABigAnswer_holdsItsAnswerInTheByteBudget_notItsBody() throws Exception {
+        // one reader, its answer past what the kernel takes off the server at once: a loopback socket's send buffer is
+        // some 2.6 MB on Linux, and answers of 400 KB go into it whole at once (their bodies given back, mended or
+        // not). A budget of 8,203 KiB: the batch's body, 3,712 KiB, and its whole answer (4 MB of reasons, built in a
+        // buffer of 4,005 KiB: within the half, a compact answer's room beside it). Both held, they leave 486 KiB, and
+        // the upload below, 928 KiB, is answered 503; the answer alone leaves 4,198. A read timeout of 30 s: a write
+        // blocked on a full send buffer is woken once a third of it has drained, 11 s at the reader's pace — at 2 s the
+        // connection would be cut half a second after the upload came, the body given back with it, mended or not
+        var source = HttpSource.builder().auth(IngestAuth.none()).maxBodyBytes(4_000_000).maxUploadBytes(8_400_000)
+                .readTimeout(Duration.ofSeconds(30)).build().start();
+        opened.add(source);
+        String reason = "r".repeat(3_950);
+        opened.add(Listener.builder(source, source, HttpSourceIT.DECODER,
+                        (event, delivery) -> "big".equals(event.key()) ? Outcome.done() : Outcome.reject(reason))
+                .config(ListenerConfig.builder().pollWait(Duration.ofMillis(200)).lease(Duration.ofSeconds(30))
+                        .shutdownDeadline(Duration.ofMillis(200)).build())
+                .build().start());
+        var batch = new StringBuilder("[");
+        for (int i = 0; i < 1_000; i++) {
+            batch.append(i == 0 ? "" : ",").append(ofSize("e" + i, 3_800));
+        }
+        byte[] body = batch.append("]").toString().getBytes(StandardCharsets.US_ASCII);
+        var slow = new Socket();
+        sockets.add(slow);
+        slow.setReceiveBufferSize(4096); // before connecting, as above
+        slow.connect(new InetSocketAddress("127.0.0.1", source.port()), 5_000);
+        slow.getOutputStream().write(("POST /events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Connection: close\r\nContent-Length: " + body.length + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        slow.getOutputStream().write(body);
+        slow.getOutputStream().flush();
+        var received = new ByteArrayOutputStream();
+        var answerBegun = new CountDownLatch(1);
+        var stop = new AtomicBoolean();
+        var reader = Thread.ofPlatform().daemon().name("slow-reader")
+                .start(() -> readSlowly(slow, received, answerBegun, stop));
+        int upload;
+        int readByThen;
+        try {
+            assertThat(answerBegun.await(60, TimeUnit.SECONDS)).as("the batch's answer begins").isTrue();
+            Thread.sleep(1_500); // some 110 KB of it read by now: the server is still writing it
+            upload = status(source, ofSize("big", 950_000));
+            readByThen = received.size();
+        } finally {
+            stop.set(true);
+            reader.join(10_000);
+        }
+        assertThat(reader.isAlive()).isFalse();
+        assertThat(upload).as("an upload from another client while the slow one reads its answer").isEqualTo(200);
+
+        slow.setSoTimeout(10_000); // the rest read at once: the server closes the connection after it (asked to)
+        var in = slow.getInputStream();
+        var buffer = new byte[64 * 1024];
+        for (int n; (n = in.read(buffer)) != -1; ) {
+            received.write(buffer, 0, n);
+        }
+        String answer = received.toString(StandardCharsets.ISO_8859_1);
+        assertThat(answer).as("the slow reader's answer: whole (charged its buffer), not compact, not cut")
+                .startsWith("HTTP/1.1 422").contains("\"reason\":\"rrrr").doesNotContain("omitted").endsWith("}]}");
+        assertThat(readByThen + 2_700_000).as("the server still writing it when the upload came: %d of %d read then, "
+                + "the kernel's buffers holding some 2.6 MB", readByThen, answer.length()).isLessThan(answer.length());
+    }
+
     @Test // a review: events not settled at the response timeout (a slow handler) hold the byte budget, so it is full just
           // then; sent compact, the whole answer's "not settled within 1 s; it may still be handled" went, and a bare
           // "retry" read as "not run": a client without a key sent them again, and each ran twice

@@ -39,19 +39,20 @@ class UploadsTest {
           // slow but steady readers of big answers held all of it for minutes, and every upload was answered 503
     void answers_holdAtMostHalfTheBudget_andBodiesStillGetTheRest() {
         var uploads = new Uploads(100, 1_000 * 1024L, 100_000); // 1,000 KiB of its own; bodies of 98 KiB at most
-        int answerBytes = 100 * 1024 - 1; // charged 100 KiB
+        int answerBytes = 99 * 1024 - 1; // charged 99 KiB
 
         List<Uploads.Held> answers = takeAnswers(uploads, answerBytes);
-        assertThat(answers).as("five of 100 KiB are the half; past it an answer is sent compact").hasSize(5);
+        assertThat(answers).as("five of 99 KiB fill the half, but for a compact answer's KiB; past it one is sent compact")
+                .hasSize(5);
         var bodies = new ArrayList<Integer>();
         for (int t; bodies.size() < 20 && (t = uploads.take(100_000)) > 0; ) {
             bodies.add(t);
         }
-        assertThat(bodies).as("bodies still get the other half: five of 98 KiB in its 500").hasSize(5);
+        assertThat(bodies).as("bodies still get the other half: five of 98 KiB in the 505 left").hasSize(5);
 
         var once = answers.removeFirst();
         once.release();
-        once.release(); // given back once: twice, the share (and the budget) had grown by 100 KiB for good
+        once.release(); // given back once: twice, the share (and the budget) had grown by 99 KiB for good
         var again = uploads.answering(answerBytes);
         assertThat(again).as("the room of the one given back").isNotNull();
         assertThat(uploads.answering(answerBytes)).as("and no more").isNull();
@@ -73,7 +74,56 @@ class UploadsTest {
         // a body at the limit, or a lone batch is answered only its counts
         var least = new Uploads(10, 1_024, 4_096, 200);
         assertThat(least.take(4_096)).isPositive();
-        assertThat(least.answering((int) IngestAnswers.compactBytes(200))).isNotNull();
+        var small = least.answering(1_000);
+        assertThat(small).as("a share of one compact answer keeps no room beside it: a whole one that fits goes whole")
+                .isNotNull();
+        small.release();
+        assertThat(least.answeringCompact((int) IngestAnswers.compactBytes(200))).isNotNull();
+    }
+
+    @Test // a review of round 51: once whole answers had filled the answers' share, a later request's compact answer
+          // was refused too, and its client was told only its counts, no results[], with half the budget idle
+    void wholeAnswersThatFillTheShare_leaveRoomForACompactAnswer() {
+        var uploads = new Uploads(100, 1_000 * 1024L, 100_000, 1_000); // a share of 500 KiB; batches of 1,000 events
+        int compact = (int) IngestAnswers.compactBytes(1_000); // charged 58 KiB
+
+        List<Uploads.Held> whole = takeAnswers(uploads, 100 * 1024 - 1); // of 100 KiB each, until one is refused
+        var compactOne = uploads.answeringCompact(compact);
+
+        assertThat(compactOne).as("a compact answer beside %d whole ones", whole.size()).isNotNull();
+        assertThat(whole).as("four of 100 KiB: a fifth would have left no room for a compact answer").hasSize(4);
+        assertThat(uploads.answeringCompact(compact)).as("one compact answer's room, not more").isNull();
+        compactOne.release();
+        whole.forEach(Uploads.Held::release);
+        assertThat(takeAnswers(uploads, 100 * 1024 - 1)).as("the share given back whole").hasSize(4);
+    }
+
+    @Test // a review of round 51: a source on the shared budget whose compact answer to its largest request was more
+          // than half of it got a budget of its own, a whole quarter of the heap beside the one the other sources share
+    void aSourceWhoseCompactAnswerIsOverHalfTheSharedBudget_staysOnTheSharedBudget() {
+        long perEvent = IngestAnswers.compactBytes(1) - IngestAnswers.compactBytes(0);
+        int events = (int) (Uploads.SHARED_BUDGET * 3 / 4 / perEvent); // a compact answer of three quarters of it
+        assertThat(IngestAnswers.compactBytes(events)).as("more than half the shared budget, less than all of it")
+                .isGreaterThan(Uploads.SHARED_BUDGET / 2 + 1024).isLessThan(Uploads.SHARED_BUDGET - 4096);
+        var uploads = new Uploads(10, -1, 1_024, events);
+        int before = Uploads.sharedKibLeft();
+
+        int body = uploads.take(1_000);
+        var answer = uploads.answering(10 * 1024 - 1);
+        try {
+            assertThat(body).isPositive();
+            assertThat(answer).as("a whole answer that fits: its share is one compact answer's, no room kept").isNotNull();
+            assertThat(Uploads.sharedKibLeft()).as("a body's KiB and an answer's 10, taken from the shared budget")
+                    .isEqualTo(before - body - 10);
+        } finally {
+            if (body > 0) {
+                uploads.release(body);
+            }
+            if (answer != null) {
+                answer.release();
+            }
+        }
+        assertThat(Uploads.sharedKibLeft()).as("given back to it").isEqualTo(before);
     }
 
     /** Answers of {@code bytes} taken until one finds no room (20 at most). */
