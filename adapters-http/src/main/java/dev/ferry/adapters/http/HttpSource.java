@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * <p>Runs on the JDK's built-in server (HTTP/1.1, keep-alive), a new thread per request (virtual from JDK 24, see
  * {@code ReadDeadlines}). A request's headers and body must arrive within {@code readTimeout}; at most {@code
  * maxUploads} bodies are read at once, and the bodies held, read or being read, take at most {@code maxUploadBytes}
- * until their request is answered, with the answers being written (one that does not fit is sent compact); the body is read before a request takes one of the {@code maxConcurrentRequests}
+ * until their answer is made, with the answers being written (one that does not fit is sent compact); the body is read before a request takes one of the {@code maxConcurrentRequests}
  * processing permits, and at most {@code capacity} events are accepted and not yet settled. Thread-safe.
  */
 public final class HttpSource implements Source, Acknowledger {

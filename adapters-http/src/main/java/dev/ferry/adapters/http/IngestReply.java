@@ -77,7 +77,11 @@ final class IngestReply {
             var built = IngestAnswers.encoded(request, closing, responseTimeout);
             // its buffer, not its length: the buffer grows by doubling, and charged the length an answer held up to
             // twice what it took from the budget
-            charged = uploads.answering(built.bytes().length);
+            // one that costs no more than its compact one takes the room kept for that: sent compact in its place, it
+            // lost its reasons for nothing
+            int kib = built.bytes().length / 1024;
+            charged = kib <= IngestAnswers.compactBytes(request.items.length) / 1024
+                    ? uploads.answeringCompact(built.bytes().length) : uploads.answering(built.bytes().length);
             if (charged == null) {
                 int length = built.length();
                 built = null; // let go of before the compact one is built: both at once are what the budget bounds

@@ -39,6 +39,12 @@ final class Uploads {
     private static final Semaphore SHARED = new Semaphore(kib(SHARED_BUDGET));
     /** The answers' half of it, shared alike: a half for each source's answers, two sources' took the whole. */
     private static final Semaphore SHARED_ANSWERS = new Semaphore(kib(SHARED_BUDGET) / 2);
+    /**
+     * The room whole answers leave in {@link #SHARED_ANSWERS}: the largest compact answer of the sources on it. Each its
+     * own, a source of fifty events left four KiB, and another's compact answer to a thousand was refused.
+     */
+    private static final java.util.concurrent.atomic.AtomicInteger SHARED_ROOM =
+            new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * {@code maxUploadBytes}: the source's own budget, or {@code -1} for the process's shared one; {@code maxEvents}: the
@@ -83,6 +89,9 @@ final class Uploads {
         // but a share of that compact answer alone (the least budget) has no room beside it: there an answer that fits
         // goes whole, as it did, rather than every answer compact
         this.roomLeftForACompactAnswer = share > leastShare ? leastShare : 0;
+        if (answers == SHARED_ANSWERS) {
+            SHARED_ROOM.accumulateAndGet(roomLeftForACompactAnswer, Math::max);
+        }
     }
 
     /** The shared default's KiB not taken now (a test's look). */
@@ -183,7 +192,7 @@ final class Uploads {
      * request's compact one was refused too: its client told only its counts, no results[], half the budget idle.
      */
     Held answering(int bytes) {
-        return answering(bytes, roomLeftForACompactAnswer);
+        return answering(bytes, answers == SHARED_ANSWERS ? SHARED_ROOM.get() : roomLeftForACompactAnswer);
     }
 
     /** Room for a compact answer of {@code bytes}, as {@link #answering}: the room whole answers leave it, too. */
@@ -194,17 +203,18 @@ final class Uploads {
     /** Room for an answer of {@code bytes} that leaves {@code leftFree} KiB of the share free, or null. */
     private Held answering(int bytes, int leftFree) {
         var held = new Held(bytes / 1024 + 1, true); // made first: should it throw (an OutOfMemoryError), nothing was taken
-        int room = (int) Math.min(Integer.MAX_VALUE, (long) held.kept + leftFree); // past an int: no room at all
-        if (!answers.tryAcquire(room)) {
+        if (!answers.tryAcquire(held.kept)) {
             return null;
         }
         boolean taken = false;
         try {
-            taken = kib.tryAcquire(held.kept);
+            // the room left free looked at, not taken: taken a moment to check it was there, a compact answer asking
+            // then found none, and its client was told only the counts
+            taken = answers.availablePermits() >= leftFree && kib.tryAcquire(held.kept);
         } finally {
-            // what was left free given back at once (it only had to be there), and the rest when there is no room in
-            // the budget, or on a throw between the two: nothing held
-            answers.release(taken ? room - held.kept : room);
+            if (!taken) { // no room left beside it, none in the budget, or a throw between the two: nothing held
+                answers.release(held.kept);
+            }
         }
         return taken ? held : null;
     }

@@ -134,4 +134,28 @@ class UploadsTest {
         }
         return taken;
     }
+
+    @Test // a review: each source on the shared budget left only its own compact answer's room, and a source of fifty
+          // events filled the answers' share to four KiB free: another's compact answer to a thousand was refused
+    void sourcesOnTheSharedBudget_leaveRoomForTheLargestCompactAnswerAmongThem() {
+        var small = new Uploads(10, -1, 1024, 50);
+        var large = new Uploads(10, -1, 1024, 1000);
+        var held = new java.util.ArrayList<Uploads.Held>();
+        try {
+            for (Uploads.Held h; (h = small.answering(1024 * 1024)) != null; ) {
+                held.add(h);
+            }
+            for (Uploads.Held h; (h = small.answering(1000)) != null; ) {
+                held.add(h);
+            }
+            assertThat(held).as("whole answers filled the share").isNotEmpty();
+
+            var compact = large.answeringCompact((int) IngestAnswers.compactBytes(1000));
+
+            assertThat(compact).as("the largest compact answer still fits").isNotNull();
+            compact.release();
+        } finally {
+            held.forEach(Uploads.Held::release);
+        }
+    }
 }
