@@ -124,11 +124,17 @@ final class SharedTransports {
      * reads needs that topic.
      */
     private static String wayOut(FerryConfig.RouteSpec route, KafkaSinkConfig sink, FerryConfig.SourceSpec source) {
+        // only a raw event carries kafka.topic (the delivery's attributes): an s3, mturk or json event has none, and a
+        // route told to match it matched nothing — every event dead-lettered "unmatched"
+        if (!"raw".equals(source.format())) {
+            return "";
+        }
         var topics = source.plan() instanceof KafkaSourceConfig in && in.topics() != null ? in.topics()
                 : java.util.List.<String>of();
-        String another = topics.stream().filter(t -> !sink.topic().equals(t)).findFirst().orElse(null);
+        var others = topics.stream().filter(t -> !sink.topic().equals(t)).map(t -> "kafka.topic: " + t).toList();
         return ", or have route '" + route.name() + "' match the topic it reads its events from with kafka.topic ("
-                + (another == null ? "another than " + sink.topic() : "kafka.topic: " + another) + "): a copy read back from "
+                + (others.isEmpty() ? "another than " + sink.topic() : others.size() == 1 ? others.get(0)
+                : "a route for each: " + String.join(", ", others)) + "): a copy read back from "
                 + sink.topic() + " carries kafka.topic " + sink.topic() + ", and is not taken again";
     }
 
