@@ -362,6 +362,19 @@ class InMemoryQueueTest {
                 .as("the origin a release sends back is the event's key").containsEntry("ferry.deadLetter.origin", key));
     }
 
+    @Test // a review: a keyed queue handed on a sender's kafka.tombstone and kafka.headersOmitted, which the Kafka source
+          // never does (KafkaDeliveries): a test's empty body marked a tombstone was a delete, in production malformed
+    void keyed_aSendersKafkaMarks_areNotHandedOn_asTheKafkaSourceDropsThem() {
+        var q = InMemoryQueue.builder("orders").keyed().clock(clock).build();
+        q.send(InMemoryQueue.Message.of("", "t1").withAttributes(Map.of("kafka.tombstone", "true",
+                "kafka.headersOmitted", "5")));
+
+        var got = poll(q, 10);
+
+        assertThat(got).singleElement().satisfies(d -> assertThat(d.attributes())
+                .doesNotContainKeys("kafka.tombstone", "kafka.headersOmitted").containsEntry("kafka.offset", "0"));
+    }
+
     @Test // a review: a dead letter a release sent back (ferry.origin: orders|<origin>, beside ferry.release) was handed
           // out with no dedup id, a new event, where the Kafka source records it under the identity it was moved back
           // with: the one event dead-lettered and sent back, known to the ledger by its first key
