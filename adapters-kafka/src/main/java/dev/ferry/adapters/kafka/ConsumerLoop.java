@@ -211,7 +211,7 @@ final class ConsumerLoop {
                 @Override
                 public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
                     Revocations.awaitDeadLetters(buffers, revoked, Revocations.DEAD_LETTERS_WAITED.toNanos());
-                    commit(c, revoked);
+                    stopCommit.revoked(closed, revoked, commit(c, revoked)); // failed at a stop: dropped all the same
                     buffers.drop(revoked);
                     buffers.positions.forget(revoked);
                     unreadable.forget(revoked);

@@ -153,6 +153,18 @@ final class ConsumerStop {
             lost = true;
         }
 
+        /**
+         * A revocation's commit, {@code failed} or not: failed once {@code closing}, its partitions are dropped all the
+         * same and nothing makes it up — a later commit with nothing left cleared it, and the close said whole.
+         */
+        void revoked(boolean closing, Collection<TopicPartition> partitions, RuntimeException failed) {
+            if (closing && failed != null) {
+                this.failed = new IllegalStateException("partitions " + partitions + " were revoked in a rebalance and "
+                        + "their finished records' commit failed (" + failed.getMessage() + ")", failed);
+                lost = true;
+            }
+        }
+
         void madeUp() {
             if (!lost) {
                 failed = null;

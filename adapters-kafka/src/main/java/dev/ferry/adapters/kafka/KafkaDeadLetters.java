@@ -384,10 +384,13 @@ final class KafkaDeadLetters implements AutoCloseable {
     void close(Duration timeout) {
         long end = System.nanoTime() + timeout.toNanos();
         var p = producer;
-        if (p != null) {
-            p.close(timeout);
+        try { // the zstd producer closed too when the first's close throws (an interrupt kept for after the stop's wait)
+            if (p != null) {
+                p.close(timeout);
+            }
+        } finally {
+            denser.close(Duration.ofNanos(Math.max(0, end - System.nanoTime())));
         }
-        denser.close(Duration.ofNanos(Math.max(0, end - System.nanoTime())));
     }
 
     @Override
