@@ -93,7 +93,10 @@ final class SqsMovedLetters {
         String body = Md5.ofBody(m.body());
         String dedup = m.attributes().get(MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID);
         boolean ofALetter = met.contains(m.messageId() + "\n" + body) || dedup != null && met.contains(dedup + "\n" + body);
-        if (ofALetter || headWent && isTheHead(m)) { // the head's copy met before its letter: its letter goes as the head
+        // the head gone by this release's own count (met, or dropped), never by the group's redriven count: later letters
+        // go back round a head that is not here, and SQS's letter of that head, met next, was deleted as a copy — lost
+        boolean headGoneHere = met.contains(HEAD_WENT) || headDropped;
+        if (ofALetter || headGoneHere && isTheHead(m)) { // the head's copy met before its letter: its letter goes as head
             copies.put(m, isTheHead(m));
             return true;
         }
@@ -118,10 +121,15 @@ final class SqsMovedLetters {
         if (dropped) { // the head, or a letter of its event: the head was dropped
             headWent = true;
             headDropped = true;
+            met.add(HEAD_WENT);
         } else if (GroupParker.isHead(why, parked)) {
             headWent = true;
+            met.add(HEAD_WENT);
         }
     }
+
+    /** In {@link #met}: the head went (sent back or dropped) in this release. */
+    private static final String HEAD_WENT = "\u0000the head went";
 
     /**
      * Deletes the batch's second copies, whatever becomes of the rest of it: each is the same SQS message as a letter the
@@ -145,7 +153,8 @@ final class SqsMovedLetters {
             copiesLeft = notDeleted.size() + " second cop" + (notDeleted.size() == 1 ? "y" : "ies") + " that SQS moved "
                     + "into " + deadLetterQueueUrl + " of letters of group " + parked.group() + " could not be deleted ("
                     + notDeleted.keySet().stream().map(Message::messageId).limit(5).toList() + "): "
-                    + notDeleted.values().iterator().next() + "; release it again";
+                    + notDeleted.values().iterator().next() + "; delete them by hand (each is a copy of a letter already "
+                    + "sent back or dropped), then release the group again";
         }
         copies.clear();
         return ofDroppedHead;
@@ -174,12 +183,14 @@ final class SqsMovedLetters {
         }
         // not told by its body: two events may share one (a raw format, a producer's deduplication ids), and a message
         // of its own taken for a copy of one was lost. A second copy is known by its ids, and taken out before this
-        return what + (afterHead ? ", after the group's head" : ", ahead of the group's head") + ". It is no second copy "
-                + "of a letter of the group this release met (that is the same SQS message, its id or deduplication id the "
-                + MessageAttributes.DEAD_LETTER_ORIGIN + " of the letter, and the release takes it out itself): it is a "
-                + "message of its own, whose dead-letter copy was refused — a body like another letter's does not make it "
-                + "one. Send it back: 'ferry queues redrive --force' (not --native) has it parked behind the group's head, "
-                + "to go back last; then release the group again";
+        return what + (afterHead ? ", after the group's head" : ", ahead of the group's head") + ". No letter of the "
+                + "group this release met names its message id as its " + MessageAttributes.DEAD_LETTER_ORIGIN + " (such a "
+                + "second copy the release takes out itself). It is a message of its own, whose dead-letter copy was "
+                + "refused — or, where its producer set deduplication ids, perhaps the second copy of a letter whose origin "
+                + "is that id (SQS replaces it as it moves a message, so Ferry cannot tell; a body like another letter's "
+                + "does not make it one). Look its event up ('ferry events show'): handled, delete this letter; never "
+                + "handled, send it back — 'ferry queues redrive --force' (not --native) has it parked behind the group's "
+                + "head, to go back last; then release the group again";
     }
 
     /** Whether {@code m} is SQS's letter of the group's head: the message itself, whose id SQS keeps as it moves it. */
