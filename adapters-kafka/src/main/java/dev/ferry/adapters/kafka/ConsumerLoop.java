@@ -59,7 +59,6 @@ final class ConsumerLoop {
     private volatile long lag = -1;
     private final ConsumerLag consumerLag = new ConsumerLag();
     private volatile Throwable lastDeath;
-    private final ConsumerStop.LastCommit stopCommit = new ConsumerStop.LastCommit(); // whether the stop's was made
     /** {@link PartitionBuffers#settleCalls} at the last paused poll; the consumer thread's only. */
     private long settledBefore;
     private long strayWarned = System.nanoTime() - 61_000_000_000L;
@@ -107,14 +106,26 @@ final class ConsumerLoop {
     /** Test hook: the loop throws once at its next turn, as if consuming had failed. */
     void killOnce() { killOnce.set(true); }
 
-    /**
-     * Stops the loop: commits what is finished and leaves the group, 15 s at most; why the stop was not whole, or null
-     * ({@link ConsumerStop#wakeAndAwait}).
-     */
-    IllegalStateException close() {
+    /** Stops the loop: the consumer commits what is finished and leaves the group; waits up to 15 s. */
+    void close() {
         closed = true;
         closing.countDown();
-        return ConsumerStop.wakeAndAwait(consumer, thread, name, stopCommit::failure);
+        var c = consumer;
+        if (c != null) {
+            try {
+                c.wakeup();
+            } catch (RuntimeException e) {
+                // already closed by the consumer thread
+            }
+        }
+        var t = thread;
+        if (t != null) {
+            try {
+                t.join(TimeUnit.SECONDS.toMillis(15));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private KafkaConsumer<byte[], byte[]> newConsumer() {
@@ -211,7 +222,7 @@ final class ConsumerLoop {
                 @Override
                 public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
                     Revocations.awaitDeadLetters(buffers, revoked, Revocations.DEAD_LETTERS_WAITED.toNanos());
-                    stopCommit.revoked(closed, revoked, commit(c, revoked)); // failed at a stop: dropped all the same
+                    commit(c, revoked);
                     buffers.drop(revoked);
                     buffers.positions.forget(revoked);
                     unreadable.forget(revoked);
@@ -219,9 +230,6 @@ final class ConsumerLoop {
 
                 @Override
                 public void onPartitionsLost(Collection<TopicPartition> lost) {
-                    if (closed && !buffers.toCommit(lost, false).isEmpty()) {
-                        stopCommit.lost(lost); // their finished records are read again by their next owners
-                    }
                     buffers.drop(lost);
                     buffers.positions.forget(lost);
                     unreadable.forget(lost);
@@ -370,9 +378,6 @@ final class ConsumerLoop {
     private RuntimeException commit(KafkaConsumer<byte[], byte[]> c, Collection<TopicPartition> only) {
         var commit = buffers.toCommit(only, false);
         if (commit.isEmpty()) {
-            if (closed && only == null) {
-                stopCommit.madeUp(); // one refused for a rebalance, made up by the revocation's: nothing left
-            }
             return null;
         }
         try {
@@ -383,18 +388,12 @@ final class ConsumerLoop {
             }
         } catch (RuntimeException e) {
             commits.failed(e);
-            if (closed) {
-                stopCommit.failed(e); // the stop's, or its revocation's: the close says it (logged only, the run exited 0)
-            }
             LOG.warn("Kafka source '{}': commit failed ({}); finished records may be read again "
                     + "and dropped by the ledger", name, e.getMessage());
             return e;
         }
         buffers.committed(commit);
         commits.worked();
-        if (closed && buffers.toCommit(null, false).isEmpty()) {
-            stopCommit.madeUp(); // one refused for a rebalance, made once it ended: nothing finished is left
-        }
         return null;
     }
 }

@@ -3,11 +3,9 @@ package dev.ferry.adapters.kafka;
 import dev.ferry.domain.model.Durations;
 import dev.ferry.domain.model.Thrown;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -15,20 +13,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The end of a source's consumer: the stop's last commit, the close (of a consumer that died too), and the source's wait
- * for them, which says when the stop was not whole. While the group rebalances, every commit is refused at once
- * (RebalanceInProgressException, which commitSync does not try again), and a close then calls onPartitionsLost, not
- * onPartitionsRevoked: its revocation commits nothing either. A stop in a rolling deploy, when rebalances are likeliest,
- * while another member was slow to rejoin, committed nothing finished since the rebalance began: the next owners read
- * it all again. So the stop waits the rebalance out, briefly.
+ * The end of a source's consumer: the stop's last commit, and the close (of a consumer that died too). While the group
+ * rebalances, every commit is refused at once (RebalanceInProgressException, which commitSync does not try again), and
+ * a close then calls onPartitionsLost, not onPartitionsRevoked: its revocation commits nothing either. A stop in a
+ * rolling deploy, when rebalances are likeliest, while another member was slow to rejoin, committed nothing finished
+ * since the rebalance began: the next owners read it all again. So the stop waits the rebalance out, briefly.
  */
 final class ConsumerStop {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaSource.class);
-    /** How long a stop waits for a rebalance to end, to commit after it; its close waits {@link #STOP_WAITED} for all. */
+    /** How long a stop waits for a rebalance to end, to commit after it; its close waits 15 s for the whole stop. */
     static final Duration REBALANCE_WAITED = Duration.ofSeconds(5);
-    /** How long a source's close waits for its consumer thread to end: its last commit (10 s) and its close (5 s). */
-    static final Duration STOP_WAITED = Duration.ofSeconds(15);
     private static final Duration POLL = Duration.ofMillis(100);
 
     private ConsumerStop() {
@@ -91,89 +86,6 @@ final class ConsumerStop {
             }
         }
         return false;
-    }
-
-    /**
-     * Wakes {@code c} (null: the thread is between consumers) and waits up to {@link #STOP_WAITED} for {@code thread}
-     * (null: never started) to end; why the stop was not whole, or null. {@code lastCommitFailed}, read after the wait:
-     * the failure of the stop's commit of finished records that nothing made up for, or null. Either way what the source
-     * had finished may be read again after a restart: logged only, the app counted the source closed whole and
-     * {@code ferry run} exited 0. Waited through an interrupt (kept for after): cut short by one, a stop still finishing
-     * was said not whole.
-     */
-    static IllegalStateException wakeAndAwait(KafkaConsumer<byte[], byte[]> c, Thread thread, String name,
-                                              Supplier<RuntimeException> lastCommitFailed) {
-        if (c != null) {
-            try {
-                c.wakeup();
-            } catch (RuntimeException e) {
-                // already closed by the consumer thread
-            }
-        }
-        boolean interrupted = false;
-        long end = System.nanoTime() + STOP_WAITED.toNanos();
-        while (thread != null && thread.isAlive() && end - System.nanoTime() > 0) {
-            try {
-                thread.join(Duration.ofNanos(end - System.nanoTime()));
-            } catch (InterruptedException e) {
-                interrupted = true; // the caller's, not the stop's: waited through
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        boolean stopping = thread != null && thread.isAlive();
-        var failed = lastCommitFailed.get();
-        if (failed != null) {
-            return new IllegalStateException("Kafka source '" + name + "': the last commit of finished records failed ("
-                    + Thrown.describe(failed) + "): they may be read again after a restart"
-                    + (stopping ? "; its consumer did not stop within " + Durations.text(STOP_WAITED) : ""), failed);
-        }
-        return stopping ? new IllegalStateException("Kafka source '" + name + "': the consumer did not stop within "
-                + Durations.text(STOP_WAITED) + ", its last commit of finished records not known made: they may be read "
-                + "again after a restart") : null;
-    }
-
-    /**
-     * Whether the stop's last commit of finished records was made: a failure once the close began, unless a later commit
-     * made it up (nothing finished left); partitions lost with finished records uncommitted, which nothing makes up.
-     * Written on the consumer thread, read by the closing one.
-     */
-    static final class LastCommit {
-        private volatile RuntimeException failed;
-        private volatile boolean lost;
-
-        void failed(RuntimeException e) {
-            failed = e;
-        }
-
-        void lost(Collection<TopicPartition> partitions) {
-            failed = new IllegalStateException("partitions " + partitions + " were lost in a rebalance before their "
-                    + "finished records were committed");
-            lost = true;
-        }
-
-        /**
-         * A revocation's commit, {@code failed} or not: failed once {@code closing}, its partitions are dropped all the
-         * same and nothing makes it up — a later commit with nothing left cleared it, and the close said whole.
-         */
-        void revoked(boolean closing, Collection<TopicPartition> partitions, RuntimeException failed) {
-            if (closing && failed != null) {
-                this.failed = new IllegalStateException("partitions " + partitions + " were revoked in a rebalance and "
-                        + "their finished records' commit failed (" + failed.getMessage() + ")", failed);
-                lost = true;
-            }
-        }
-
-        void madeUp() {
-            if (!lost) {
-                failed = null;
-            }
-        }
-
-        RuntimeException failure() {
-            return failed;
-        }
     }
 
     /**

